@@ -1,0 +1,1 @@
+-- Demo data for `supabase db push --include-seed`; Vigil needs none to run.
