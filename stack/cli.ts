@@ -10,6 +10,8 @@ const [cmd = 'status', ...rest] = process.argv.slice(2);
 async function test(): Promise<number> {
   const wasRunning = running();
   await up();
+  // A stack left running from earlier may serve older function code.
+  if (wasRunning) await restartFunctions();
   const results: { step: string; ok: boolean }[] = [];
   const step = (name: string, ok: boolean) => { results.push({ step: name, ok }); };
 

@@ -35,6 +35,9 @@ let captured: Handler | null = null;
   return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {}, addr: { hostname: '127.0.0.1', port, transport: 'tcp' } };
 };
 
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
 const handlers = new Map<string, Handler>();
 const verifyJwt = verifyJwtSetting();
 for await (const entry of Deno.readDir(functionsDir)) {
@@ -42,14 +45,18 @@ for await (const entry of Deno.readDir(functionsDir)) {
   const file = `${functionsDir}/${entry.name}/index.ts`;
   try { Deno.statSync(file); } catch { continue; }
   captured = null;
-  const mod = await import(`file://${file}`);
-  const handler = captured ?? (mod.default?.fetch ? (mod.default.fetch.bind(mod.default) as Handler) : null);
-  if (!handler) { console.error(`[functions] ${entry.name}: no Deno.serve handler or default fetch export`); continue; }
-  handlers.set(entry.name, handler);
+  try {
+    const mod = await import(`file://${file}`);
+    const handler = captured ?? (mod.default?.fetch ? (mod.default.fetch.bind(mod.default) as Handler) : null);
+    if (!handler) throw new Error('no Deno.serve handler or default fetch export');
+    handlers.set(entry.name, handler);
+  } catch (e) {
+    // One broken function must not take the others down (hosted deploys them separately).
+    console.error(`[functions] ${entry.name} failed to load:`, e);
+    const message = String(e);
+    handlers.set(entry.name, () => json(500, { code: 'BOOT_ERROR', message: `function failed to start: ${message}` }));
+  }
 }
-
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 realServe({ hostname: '127.0.0.1', port, onListen: () => console.log(`[functions] serving ${[...handlers.keys()].join(', ')} on :${port}`) }, async (req, info) => {
   const url = new URL(req.url);
