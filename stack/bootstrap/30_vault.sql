@@ -82,7 +82,9 @@ select
   s.name,
   s.description,
   s.secret,
-  extensions.pgp_sym_decrypt(decode(s.secret, 'base64'), vault._crypt_key()) as decrypted_secret,
+  -- Table access in a view is checked as its owner, function execution as the caller: so the key
+  -- is read inline, and callers never get a function that returns it.
+  extensions.pgp_sym_decrypt(decode(s.secret, 'base64'), (select k.key from vault._root_key k)) as decrypted_secret,
   s.key_id,
   s.nonce,
   s.created_at,
