@@ -42,6 +42,9 @@ const lock = join(root, 'package-lock.json');
 const marker = join(root, 'node_modules', '.package-lock.json');
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
 if (stale) {
-  console.error('[vigil] installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: the npm here writes lockfiles without other platforms' optional
+  // packages (deno, supabase CLI binaries), which `npm ci` then rejects as out of sync. With an
+  // up-to-date lockfile `npm install` installs exactly the locked versions and leaves it unchanged.
+  console.error('[vigil] installing npm dependencies');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
