@@ -1,16 +1,22 @@
 // npm run bench -- <name...>: runs the named benchmarks (all when none is named). Each prints its
 // figures, ratios measured in the same run against a baseline; nothing here asserts timings.
-const benches: Record<string, () => Promise<unknown>> = {
-  ingest: async () => (await import('./ingest.ts')).benchIngest(),
-  probes: async () => (await import('./probes.ts')).benchProbes(),
+// A benchmark is bench/<name>.ts exporting the function named here.
+const benches: Record<string, string> = {
+  ingest: 'benchIngest',
+  sdk: 'benchSdk',
+  probes: 'benchProbes',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(benches);
 for (const n of names) {
-  const b = benches[n];
-  if (!b) { console.error(`unknown benchmark ${n}; known: ${Object.keys(benches).join(', ')}`); process.exit(2); }
+  const fn = benches[n];
+  if (!fn) {
+    console.error(`unknown benchmark ${n}; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
   console.log(`\n=== bench: ${n} ===`);
-  await b();
+  const mod = (await import(new URL(`./${n}.ts`, import.meta.url).href)) as Record<string, () => Promise<unknown>>;
+  await mod[fn]();
 }
 process.exit(0);

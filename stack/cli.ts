@@ -1,5 +1,6 @@
 // npm run stack -- <up|down|reset|status [--json]|restart-functions>; npm start; npm test.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbPassword, paths, ports } from './config.ts';
 import { down, reset, restartFunctions, running, status, supabaseCli, up } from './stack.ts';
@@ -14,6 +15,14 @@ async function test(): Promise<number> {
   if (wasRunning) await restartFunctions();
   const results: { step: string; ok: boolean }[] = [];
   const step = (name: string, ok: boolean) => { results.push({ step: name, ok }); };
+
+  const tsc = spawnSync(join(paths.bin, 'tsc'), ['--noEmit', '-p', '.'], { stdio: 'inherit', cwd: paths.root });
+  const entries = [join('stack', 'functions', 'main.ts'), ...readdirSync(paths.functions)
+    .filter((d) => !d.startsWith('_') && existsSync(join(paths.functions, d, 'index.ts')))
+    .map((d) => join('supabase', 'functions', d, 'index.ts'))];
+  const denoCheck = spawnSync(join(paths.bin, 'deno'), ['check', '--quiet', '--no-lock', '--config', 'deno.json', ...entries],
+    { stdio: 'inherit', cwd: paths.root, env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } });
+  step('typecheck (tsc strict + deno check of every function)', tsc.status === 0 && denoCheck.status === 0);
 
   const pgEnv = {
     ...process.env, PGHOST: '127.0.0.1', PGPORT: String(ports.db), PGUSER: 'postgres', PGPASSWORD: dbPassword,
@@ -56,10 +65,14 @@ async function main(): Promise<number> {
       await up();
       const s = await status();
       const stopDemo = await runDemo(s);
+      // Ctrl-C reaches every process of the foreground group and tsx relays it too, so the signal
+      // may arrive more than once: keep a handler installed until the stack is down.
+      const keepAlive = setInterval(() => {}, 1 << 30); // signal handlers alone do not keep Node running
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        process.on('SIGINT', () => resolve());
+        process.on('SIGTERM', () => resolve());
       });
+      clearInterval(keepAlive);
       console.error('\n[vigil] stopping');
       await stopDemo();
       await down();

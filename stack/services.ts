@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { dbUrl, paths, superuser } from './config.ts';
+import { dbUrl, paths, ports, superuser } from './config.ts';
 import { functionsEnv } from './functions-env.ts';
 import { loadOrCreateKeys } from './keys.ts';
 import { startNetWorker } from './net-worker.ts';
+import { startFakeUpstreams, startSmtpSink, startWebhookSink } from './sinks/index.ts';
 
 const log = (scope: string) => (msg: string) => console.log(`${new Date().toISOString()} [${scope}] ${msg}`);
 const pidFile = join(paths.run, 'services.pid');
@@ -17,6 +18,11 @@ async function main() {
   const keys = await loadOrCreateKeys();
   const env = { ...process.env, ...(await functionsEnv(keys)), DENO_NO_UPDATE_CHECK: '1' };
   const net = startNetWorker(dbUrl(superuser), log('net'));
+  // Local sinks (hosted: real mail and chat services) and the demo's fake upstream services.
+  const mail = await startSmtpSink({ smtpPort: ports.smtp, httpPort: ports.mailUi });
+  const hooks = await startWebhookSink({ port: ports.webhookSink });
+  const upstreams = await startFakeUpstreams({ port: ports.upstreams });
+  log('sinks')(`mail smtp :${mail.smtpPort} api :${mail.httpPort}; webhook sink :${hooks.port}; upstreams :${upstreams.port}`);
 
   let stopping = false;
   let child: ChildProcess | null = null;
@@ -42,6 +48,7 @@ async function main() {
     stopping = true;
     child?.kill('SIGTERM');
     await net.stop().catch(() => {});
+    await Promise.allSettled([mail.close(), hooks.close(), upstreams.close()]);
     rmSync(pidFile, { force: true });
     rmSync(functionsPidFile, { force: true });
     process.exit(0);

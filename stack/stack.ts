@@ -136,6 +136,8 @@ export async function status() {
     functions_url: functionsUrl(),
     mail_url: `http://127.0.0.1:${ports.mailUi}`,
     smtp_port: ports.smtp,
+    webhook_sink_url: `http://127.0.0.1:${ports.webhookSink}`,
+    upstreams_url: `http://127.0.0.1:${ports.upstreams}`,
     publishable_key: k.publishableKey,
     secret_key: k.secretKey,
     admin_user_id: admin.id,

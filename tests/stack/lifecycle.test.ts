@@ -1,6 +1,6 @@
 // `stack up / status --json / up again / down` on a second, throw-away stack (its own state folder
 // and ports), so the shared stack the other tests use is left alone.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,5 +78,26 @@ describe('local stack lifecycle', () => {
     const probe = postgres(s.db_url, { max: 1, connect_timeout: 2, onnotice: () => {} });
     await expect(probe`select 1`).rejects.toThrow();
     await probe.end({ timeout: 1 });
+  }, 300_000);
+
+  it('npm start brings the stack up with the demo and Ctrl-C stops it cleanly', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'start'], {
+      env, cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 120_000;
+    while (!out.includes('Ctrl-C stops') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toContain('http://127.0.0.1:57321/functions/v1');
+    expect(out).toContain('postgresql://postgres:postgres@127.0.0.1:57322/postgres');
+    const s = JSON.parse((await cli('status', '--json')).stdout);
+    expect(s.running).toBe(true);
+    // Like a terminal's Ctrl-C: SIGINT to the whole process group.
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stack down');
+    expect(JSON.parse((await cli('status', '--json')).stdout).running).toBe(false);
   }, 300_000);
 });
