@@ -1,6 +1,8 @@
-// The live demo behind `npm start`. For now it prints where everything is; later issues add the
-// simulated document-processing workload and the probe/alert cycle.
-type Status = Record<string, unknown>;
+// The live demo behind `npm start`: prints where everything is, then runs the alert cycle
+// (stack/demo/alerts.ts) and, once it exists, the simulated processing workload.
+import { startAlertDemo } from './demo/alerts.ts';
+
+type Status = Awaited<ReturnType<typeof import('./stack.ts').status>>;
 
 export async function runDemo(s: Status): Promise<() => Promise<void>> {
   console.log(`
@@ -8,11 +10,18 @@ Vigil local stack is running.
 
   Edge functions   ${s.functions_url}/<name>     (try: curl ${s.functions_url}/health -H "apikey: ${s.publishable_key}")
   Postgres         ${s.db_url}
+  Mail sink        ${s.mail_url}/api/messages   (SMTP on 127.0.0.1:${s.smtp_port})
+  Webhook sink     ${s.webhook_sink_url}/_requests
+  Fake upstreams   ${s.upstreams_url}/_control
   Publishable key  ${s.publishable_key}
   Secret key       ${s.secret_key}
   Admin user       ${s.admin_user_id}
   Admin JWT        ${s.admin_jwt}
 
-Ctrl-C stops the stack.`);
-  return async () => {};
+Ctrl-C stops the stack.
+`);
+  const stops = [await startAlertDemo(s)];
+  return async () => {
+    await Promise.allSettled(stops.map((stop) => stop()));
+  };
 }

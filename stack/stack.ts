@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } fr
 import { join } from 'node:path';
 import { apiUrl, dbUrl, functionsUrl, paths, ports, superuser } from './config.ts';
 import { demoUsers, loadOrCreateKeys, signJwt, userClaims } from './keys.ts';
+import { ensureProbeSecrets } from './vault-secrets.ts';
 import { adminSql, clusterExists, initCluster, isRunning, startCluster, stopCluster, waitForDb } from './postgres.ts';
 
 const say = (msg: string) => console.error(`[vigil] ${msg}`);
@@ -42,7 +43,8 @@ function pushMigrations(): void {
   say(applied.length ? applied.join('\n[vigil] ') : 'migrations up to date');
 }
 
-async function ensureUsers(): Promise<void> {
+/** What a hosted project has after sign-ups and its one-time setup: the demo users, Vault entries. */
+async function ensureProjectSetup(): Promise<void> {
   const k = await loadOrCreateKeys();
   const sql = adminSql();
   try {
@@ -51,6 +53,8 @@ async function ensureUsers(): Promise<void> {
       await sql`insert into auth.users (id, email, raw_app_meta_data) values (${u.id}, ${u.email}, ${sql.json(app)})
                 on conflict (id) do nothing`;
     }
+    // The project URL and secret key pg_cron sends to edge functions (see README, hosted setup).
+    await ensureProbeSecrets(sql, { api_url: apiUrl(), secret_key: k.secretKey });
   } finally {
     await sql.end();
   }
@@ -85,7 +89,7 @@ export async function up(): Promise<void> {
   await waitForDb();
   await applyBootstrap();
   pushMigrations();
-  await ensureUsers();
+  await ensureProjectSetup();
   startServices();
   await waitForFunctions();
   say(`stack up: db ${dbUrl()}  functions ${functionsUrl()}`);
