@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import postgres from 'postgres';
@@ -12,7 +13,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const state = mkdtempSync(join(tmpdir(), 'vigil-lifecycle-'));
 chmodSync(state, 0o755); // the postgres OS user must reach it
-const env = { ...process.env, VIGIL_PORT_BASE: '57320', VIGIL_STATE_DIR: state };
+
+/** A port base whose eight ports are all free right now (other stacks may run on this machine). */
+async function freePortBase(): Promise<number> {
+  const free = (port: number) => new Promise<boolean>((resolve) => {
+    const srv = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+  for (let i = 0; i < 50; i++) {
+    const base = 40000 + Math.floor(Math.random() * 900) * 10;
+    const checks = await Promise.all(Array.from({ length: 8 }, (_, k) => free(base + k)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error('no free port range found');
+}
+const base = await freePortBase();
+const env = { ...process.env, VIGIL_PORT_BASE: String(base), VIGIL_STATE_DIR: state };
 const cli = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'stack/cli.ts', ...args], { env, cwd: process.cwd(), timeout: 240_000 });
 
@@ -29,8 +44,8 @@ describe('local stack lifecycle', () => {
     const { stdout } = await cli('status', '--json');
     const s = JSON.parse(stdout);
     expect(s.running).toBe(true);
-    expect(s.db_url).toBe('postgresql://postgres:postgres@127.0.0.1:57322/postgres');
-    expect(s.functions_url).toBe('http://127.0.0.1:57321/functions/v1');
+    expect(s.db_url).toBe(`postgresql://postgres:postgres@127.0.0.1:${base + 2}/postgres`);
+    expect(s.functions_url).toBe(`http://127.0.0.1:${base + 1}/functions/v1`);
     expect(s.secret_key).toMatch(/^sb_secret_/);
     expect(s.publishable_key).toMatch(/^sb_publishable_/);
     expect(s.admin_user_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -90,8 +105,8 @@ describe('local stack lifecycle', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const deadline = Date.now() + 120_000;
     while (!out.includes('Ctrl-C stops') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(out).toContain('http://127.0.0.1:57321/functions/v1');
-    expect(out).toContain('postgresql://postgres:postgres@127.0.0.1:57322/postgres');
+    expect(out).toContain(`http://127.0.0.1:${base + 1}/functions/v1`);
+    expect(out).toContain(`postgresql://postgres:postgres@127.0.0.1:${base + 2}/postgres`);
     const s = JSON.parse((await cli('status', '--json')).stdout);
     expect(s.running).toBe(true);
     // Like a terminal's Ctrl-C: SIGINT to the whole process group.
