@@ -1,6 +1,8 @@
-// The live demo behind `npm start`: prints where everything is, then runs the alert cycle
-// (stack/demo/alerts.ts) and, once it exists, the simulated processing workload.
+// The live demo behind `npm start`: prints where everything is, then runs the simulated
+// document-processing workload through the SDK (stack/demo/workload.ts) and the alert cycle
+// (stack/demo/alerts.ts).
 import { startAlertDemo } from './demo/alerts.ts';
+import { startWorkload } from './demo/workload.ts';
 
 type Status = Awaited<ReturnType<typeof import('./stack.ts').status>>;
 
@@ -20,7 +22,7 @@ Vigil local stack is running.
 
 Ctrl-C stops the stack.
 `);
-  const stops = [await startAlertDemo(s)];
+  const stops = [await startWorkload(s), await startAlertDemo(s)];
   return async () => {
     await Promise.allSettled(stops.map((stop) => stop()));
   };
