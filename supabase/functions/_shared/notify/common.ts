@@ -2,6 +2,7 @@
 // retry classification, and the human-readable rendering of a notification (subject, text, HTML).
 // Web-standard APIs only (fetch, AbortController), so it runs in Deno and Node alike.
 
+import { readTextPrefix } from '../http.ts';
 import type { ConfigError, DeliveryResult, Notification } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -221,33 +222,6 @@ export interface HttpResponseInfo {
 
 const MAX_RESPONSE_BYTES = 16 * 1024;
 
-async function readBounded(res: Response, signal: AbortSignal): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_RESPONSE_BYTES) {
-      if (signal.aborted) throw signal.reason ?? new Error('aborted');
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    // Frees the connection whether or not the body was fully read.
-    reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES));
-  let off = 0;
-  for (const c of chunks) {
-    const take = Math.min(c.byteLength, all.byteLength - off);
-    all.set(c.subarray(0, take), off);
-    off += take;
-    if (off >= all.byteLength) break;
-  }
-  return new TextDecoder().decode(all);
-}
 
 /**
  * POSTs `body` and classifies the outcome. Never throws. The whole exchange (connect, send, read the
@@ -270,7 +244,7 @@ export async function httpPost(
     const res = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: ctl.signal });
     let text = '';
     try {
-      text = await readBounded(res, ctl.signal);
+      text = await readTextPrefix(res, MAX_RESPONSE_BYTES, ctl.signal);
     } catch {
       // The status line already came back; a body cut short by the deadline changes nothing.
     }

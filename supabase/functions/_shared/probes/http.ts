@@ -11,6 +11,7 @@
 //   max_redirects     5                       each hop is checked against the SSRF rules again
 // service.degraded_latency_ms: slower than this = degraded.
 import tls from 'node:tls';
+import { readTextPrefix } from '../http.ts';
 import { checkTarget, systemResolve, TargetRefused } from './ssrf.ts';
 import type { ClaimedService, ProbeContext, ProbeOutcome, ProbeStatus } from './types.ts';
 
@@ -20,30 +21,6 @@ function numList(v: unknown): number[] | null {
   return Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null;
 }
 
-async function readBody(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(size, limit));
-  let off = 0;
-  for (const c of chunks) {
-    const take = Math.min(c.byteLength, all.byteLength - off);
-    all.set(c.subarray(0, take), off);
-    off += take;
-  }
-  return new TextDecoder().decode(all);
-}
 
 function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
@@ -132,7 +109,7 @@ export async function httpProbe(svc: ClaimedService, ctx: ProbeContext): Promise
       break;
     }
     const needBody = typeof cfg.body_keyword === 'string' || Array.isArray(cfg.json_assertions);
-    const body = needBody && method !== 'HEAD' ? await readBody(res, MAX_BODY_BYTES) : (await res.body?.cancel().catch(() => {}), '');
+    const body = needBody && method !== 'HEAD' ? await readTextPrefix(res, MAX_BODY_BYTES) : (await res.body?.cancel().catch(() => {}), '');
     const latency = Math.round(performance.now() - started);
     const details: Record<string, unknown> & { reason: string } = { reason: 'ok', url: shownUrl, http_status: res.status };
     let status = 'healthy' as ProbeStatus;
