@@ -1,6 +1,6 @@
 -- At most one open alert per service and type, guaranteed by the database; recording the same
 -- failures twice (as two overlapping recordings would) never opens a second alert.
--- (The truly concurrent case, two sessions at once, is in tests/probes/state-machine.test.ts.)
+-- (The truly concurrent case, two sessions at once, is in tests/probes/concurrency.test.ts.)
 begin;
 select plan(4);
 
