@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
@@ -74,26 +75,59 @@ async function resetEvents(sql: postgres.Sql) {
   await sql`checkpoint`.catch(() => {}); // postgres may lack the privilege: harmless
 }
 
+type Post = (body: Buffer) => Promise<{ status: number; body: { accepted?: number } }>;
+
+/**
+ * The load generator's HTTP client. node:http with a keep-alive agent and pre-encoded bodies: it
+ * runs on the same 2 cores as Postgres and the functions server, and undici's fetch() costs about
+ * 4x its CPU per request (~4.5 us vs ~1.1 us per event at 500-event batches), which the bench
+ * would otherwise charge to the ingest path. `fetch` stays available for comparison.
+ */
+function httpClient(url: string, key: string, senders: number, kind: 'http' | 'fetch' = 'http'): Post {
+  const headers = { 'content-type': 'application/json', apikey: key, authorization: `Bearer ${key}` };
+  if (kind === 'fetch') {
+    return async (body) => {
+      const res = await fetch(url, { method: 'POST', headers, body: body as unknown as Uint8Array<ArrayBuffer> });
+      return { status: res.status, body: (await res.json()) as { accepted?: number } };
+    };
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: senders });
+  const u = new URL(url);
+  return (body) => new Promise((resolve, reject) => {
+    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+      headers: { ...headers, 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try { resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }); } catch (e) { reject(e); }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Sends `bodies` with `senders` concurrent loops; returns wall time and per-request latencies. */
-async function send(url: string, key: string, bodies: string[], senders: number) {
+async function send(url: string, key: string, bodies: string[], senders: number, client: 'http' | 'fetch' = 'http') {
   const latencies: number[] = [];
   let next = 0;
   let accepted = 0;
   let failures = 0;
-  const headers = { 'content-type': 'application/json', apikey: key, authorization: `Bearer ${key}` };
+  const post = httpClient(url, key, senders, client);
+  const encoded = bodies.map((b) => Buffer.from(b, 'utf8'));
   const started = performance.now();
   await Promise.all(Array.from({ length: senders }, async () => {
     for (;;) {
       const i = next++;
-      if (i >= bodies.length) return;
+      if (i >= encoded.length) return;
       for (let attempt = 0; ; attempt++) {
         const t0 = performance.now();
-        const res = await fetch(url, { method: 'POST', headers, body: bodies[i] });
-        const body = (await res.json()) as { accepted?: number };
+        const res = await post(encoded[i]!);
         latencies.push(performance.now() - t0);
-        if (res.status === 200) { accepted += body.accepted ?? 0; break; }
+        if (res.status === 200) { accepted += res.body.accepted ?? 0; break; }
         failures++;
-        if (attempt > 20) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(body)}`);
+        if (attempt > 20) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -128,27 +162,45 @@ async function benchHttp(s: BenchStack, sql: postgres.Sql) {
   await resetEvents(sql);
   await send(url, s.secret_key, chunk(events.slice(0, 5000), 100).map((b) => JSON.stringify(b)), 8);
 
-  await resetEvents(sql);
-  const copySeconds = await copyEvents(sql, events);
+  // COPY: the best of three runs (a single 0.5 s load swings with checkpoints and autovacuum; the
+  // best run is the conservative baseline for the ratios below).
+  const copyRuns: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    await resetEvents(sql);
+    copyRuns.push(await copyEvents(sql, events));
+  }
+  const copySeconds = Math.min(...copyRuns);
   const copyRate = INGEST_EVENTS / copySeconds;
-  console.log(`COPY into public.document_processing_events: ${fmt(copyRate)} events/s (${fmt(copySeconds, 2)} s)`);
+  console.log(`COPY into public.document_processing_events: ${fmt(copyRate)} events/s (best of 3: ` +
+    `${copyRuns.map((x) => fmt(INGEST_EVENTS / x)).join(', ')})`);
 
   const rows: string[] = [];
   let best = 0;
+  let bestConfig: [number, number] = [500, 16];
   for (const batch of [100, 500]) {
     const bodies = chunk(events, batch).map((b) => JSON.stringify(b));
     for (const senders of [8, 16, 32]) {
       await resetEvents(sql);
       const r = await send(url, s.secret_key, bodies, senders);
       const rate = r.accepted / r.seconds;
+      if (rate > best) bestConfig = [batch, senders];
       best = Math.max(best, rate);
       rows.push(`  batch ${String(batch).padStart(3)}  senders ${String(senders).padStart(2)}  ${fmt(rate).padStart(8)} events/s  ` +
         `x${fmt(rate / copyRate, 2)} of COPY  p50 ${fmt(r.p50, 1)} ms  p99 ${fmt(r.p99, 1)} ms` + (r.failures ? `  (${r.failures} retried 429/503)` : ''));
       if (r.accepted !== INGEST_EVENTS) rows.push(`    !! accepted ${r.accepted} of ${INGEST_EVENTS}`);
     }
   }
-  console.log('HTTP batches (ingest-events):');
+  console.log('HTTP batches (ingest-events; client: node:http keep-alive):');
   for (const r of rows) console.log(r);
+  {
+    // The best configuration again with fetch() as the client, for comparison with earlier runs.
+    const [batch, senders] = bestConfig;
+    await resetEvents(sql);
+    const r = await send(url, s.secret_key, chunk(events, batch).map((b) => JSON.stringify(b)), senders, 'fetch');
+    const rate = r.accepted / r.seconds;
+    console.log(`  (same as batch ${batch} / ${senders} senders with fetch() as the client: ${fmt(rate)} events/s, x${fmt(rate / copyRate, 2)} of COPY;` +
+      ' the difference is the load generator\'s own CPU on the shared cores)');
+  }
 
   await resetEvents(sql);
   const single = events.slice(0, SINGLE_EVENTS).map((e) => JSON.stringify(e));
@@ -228,6 +280,16 @@ async function benchAnalytics(sql: postgres.Sql) {
     const rawMs = await time(q('raw'), 3);
     console.log(`  ${label}, daily buckets, all five analytics (processing_analytics):` +
       ` rollups ${fmt(rollupMs, 1)} ms, raw rows ${fmt(rawMs, 0)} ms, x${fmt(rawMs / rollupMs, 0)} (goal < 20 ms and >= 50x)`);
+  }
+  {
+    // Under live ingest the current hour is dirty almost always (ingest marks it, the refresh
+    // rebuilds it every minute), so its rows come from raw rows: measured by marking it.
+    await sql`insert into vigil_private.processing_rollup_dirty (hour) values (date_trunc('hour', now()))`;
+    const q = () => sql`select public.processing_analytics(now() - interval '30 days', now(), '1 day', 'rollup')`;
+    await q();
+    const ms = await time(q, 9);
+    await sql`delete from vigil_private.processing_rollup_dirty`;
+    console.log(`  30 days ending now with the current hour dirty (as under live ingest): rollups ${fmt(ms, 1)} ms (goal < 20 ms)`);
   }
   const vol = () => sql`select * from public.processing_volume(date_trunc('hour', now()) - interval '30 days', date_trunc('hour', now()), '1 day', ${'rollup'})`;
   const volRaw = () => sql`select * from public.processing_volume(date_trunc('hour', now()) - interval '30 days', date_trunc('hour', now()), '1 day', ${'raw'})`;

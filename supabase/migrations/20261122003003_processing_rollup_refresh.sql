@@ -69,7 +69,7 @@ begin
 
   delete from vigil_private.processing_latency_hourly r where r.hour = any (hours);
   insert into vigil_private.processing_latency_hourly (hour, event_type, bucket, events, sum_ms, min_ms, max_ms)
-  select h.hour, e.event_type, vigil_private.latency_bucket(e.duration_ms), count(*), sum(e.duration_ms),
+  select h.hour, e.event_type, pg_catalog.width_bucket(e.duration_ms, vigil_private.latency_bucket_bounds())::smallint, count(*), sum(e.duration_ms),
          min(e.duration_ms), max(e.duration_ms)
   from pg_catalog.unnest(hours) as h(hour)
   join public.document_processing_events e on e.created_at >= h.hour and e.created_at < h.hour + interval '1 hour'

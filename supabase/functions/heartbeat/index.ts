@@ -47,7 +47,7 @@ Deno.serve(async (req) => {
       from public.monitored_services s left join vigil_private.heartbeat_tokens t on t.service_id = s.id
       where s.name = ${name} and s.kind = 'heartbeat' and s.enabled`;
     const presented = await sha256Hex(token);
-    const ok = await safeEqual(presented, rows[0]?.digest ?? DUMMY);
+    const ok = safeEqual(presented, rows[0]?.digest ?? DUMMY);
     if (!rows.length || !rows[0].digest || !ok) return error(403, 'invalid_token', 'the token is not valid for this service');
     const [{ at }] = await sql<{ at: Date }[]>`select vigil_private.record_heartbeat(${rows[0].id}::uuid, ${status === 'ok'}, ${message}) as at`;
     return json(200, { ok: true, service: name, status, received_at: at });
