@@ -8,7 +8,8 @@ const benches: Record<string, string> = {
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = wanted.length ? wanted : Object.keys(benches);
+// `ingest` already includes the SDK figures, so a plain `npm run bench` skips the separate `sdk` run.
+const names = wanted.length ? wanted : Object.keys(benches).filter((n) => n !== 'sdk');
 for (const n of names) {
   const fn = benches[n];
   if (!fn) {
