@@ -13,7 +13,7 @@
 // Defaults: llm ok, ocr slow (1500 ms), storage ok. Default port 54327 (VIGIL_PORT_BASE + 7).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenClosable } from './listen.ts';
 
 export const UPSTREAM_MODES = ['ok', 'slow', 'degraded', 'fail', 'hang', 'reset'] as const;
 export type UpstreamMode = (typeof UPSTREAM_MODES)[number];
@@ -61,7 +61,6 @@ export async function startFakeUpstreams(opts: FakeUpstreamsOptions = {}): Promi
   };
   let services = defaults();
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const sockets = new Set<Socket>();
 
   const setMode = (name: string, mode: UpstreamMode, delayMs?: number) => {
     const cur = services.get(name);
@@ -166,20 +165,9 @@ export async function startFakeUpstreams(opts: FakeUpstreamsOptions = {}): Promi
       }
     }
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  const listening = await listenClosable(server, opts.port ?? 54327, host);
+  const port = listening.port;
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 54327, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-
-  let closed: Promise<void> | undefined;
   return {
     port,
     host,
@@ -190,13 +178,9 @@ export async function startFakeUpstreams(opts: FakeUpstreamsOptions = {}): Promi
       services = defaults();
     },
     close() {
-      closed ??= new Promise<void>((r) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
-      return closed;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      return listening.close();
     },
   };
 }

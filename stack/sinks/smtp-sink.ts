@@ -8,9 +8,10 @@
 //   GET    /                        -> tiny HTML listing
 // Defaults: SMTP 54325, web/API 54324 (the Supabase CLI's ports); tests pass 0 for ephemeral ports.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
+import { listenClosable, type Listening } from './listen.ts';
 import { SMTPServer } from 'smtp-server';
 
 export interface SinkMessage {
@@ -74,14 +75,13 @@ function headerValue(v: unknown): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function listen(server: Server | SMTPServer, port: number, host: string): Promise<number> {
+function listen(server: SMTPServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
-      const s = server instanceof SMTPServer ? server.server : server;
-      resolve((s.address() as AddressInfo).port);
+      resolve((server.server.address() as AddressInfo).port);
     });
   });
 }
@@ -157,7 +157,6 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     // client misbehaviour (resets, garbage) is not fatal for a sink
   });
 
-  const sockets = new Set<Socket>();
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sink');
     const send = (status: number, body: unknown) => {
@@ -201,25 +200,22 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     }
     send(404, { error: 'not found' });
   });
-  http.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
 
   let smtpPort: number;
-  let httpPort: number;
+  let httpListening: Listening;
   try {
     smtpPort = await listen(smtp, opts.smtpPort ?? 54325, host);
   } catch (e) {
     throw new Error(`mail sink: cannot listen for SMTP on ${host}:${opts.smtpPort ?? 54325}: ${(e as Error).message}`);
   }
   try {
-    httpPort = await listen(http, opts.httpPort ?? 54324, host);
+    httpListening = await listenClosable(http, opts.httpPort ?? 54324, host);
   } catch (e) {
     await new Promise<void>((r) => smtp.close(() => r()));
     throw new Error(`mail sink: cannot listen for HTTP on ${host}:${opts.httpPort ?? 54324}: ${(e as Error).message}`);
   }
 
+  const httpPort = httpListening.port;
   let closed: Promise<void> | undefined;
   return {
     smtpPort,
@@ -232,10 +228,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     close() {
       closed ??= Promise.all([
         new Promise<void>((r) => smtp.close(() => r())),
-        new Promise<void>((r) => {
-          http.close(() => r());
-          for (const s of sockets) s.destroy();
-        }),
+        httpListening.close(),
       ]).then(() => undefined);
       return closed;
     },

@@ -8,7 +8,7 @@
 // Default port 54326 (VIGIL_PORT_BASE + 6); tests pass 0.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenClosable } from './listen.ts';
 
 export interface RecordedRequest {
   id: number;
@@ -120,21 +120,9 @@ export async function startWebhookSink(opts: WebhookSinkOptions = {}): Promise<W
     });
   });
 
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  const listening = await listenClosable(server, opts.port ?? 54326, host);
+  const port = listening.port;
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 54326, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-
-  let closed: Promise<void> | undefined;
   return {
     port,
     host,
@@ -144,12 +132,6 @@ export async function startWebhookSink(opts: WebhookSinkOptions = {}): Promise<W
       store = [];
     },
     failNext,
-    close() {
-      closed ??= new Promise<void>((r) => {
-        server.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
-      return closed;
-    },
+    close: listening.close,
   };
 }
